@@ -9,7 +9,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 n=0
 for f in "$build"/tests/fuzz/fuzz_*; do
-  [ -x "$f" ] || continue
+  [ -f "$f" ] && [ -x "$f" ] || continue
   name=$(basename "$f")
   mkdir -p "$work/$name"
   seeds="$root/tests/fuzz/corpus/${name#fuzz_}"
