@@ -4,11 +4,15 @@
 #ifndef WEFT_CMDS_H
 #define WEFT_CMDS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include <protobuf-c/protobuf-c.h>
+
 #include <jansson.h>
 
+#include "libcommon/conf.h"
 #include "libcommon/err.h"
 
 int weft_cmd_cryptogen(int argc, char **argv);
@@ -35,5 +39,48 @@ enum weft_inspect_type {
  * used; on failure both are untouched. */
 int weft_inspect_decode(const uint8_t *buf, size_t len, enum weft_inspect_type type,
                         json_t **ret_json, enum weft_inspect_type *ret_type, struct lc_errbuf *err);
+
+int weft_cmd_query(int argc, char **argv);
+int weft_cmd_invoke(int argc, char **argv);
+int weft_cmd_blocks(int argc, char **argv);
+
+/* ---- shared by query and invoke (cli/query.c) ---- */
+
+struct wc_gateway;
+struct wc_responses;
+struct wc_transient;
+
+/* The settings query and invoke take (the same table). */
+#define WEFT_CLIENT_N_SETTINGS 14
+extern const struct lc_conf_setting weft_client_settings[WEFT_CLIENT_N_SETTINGS];
+
+/* A chaincode call from the flags: the gateway, the chaincode, its args and transient data. */
+struct weft_call {
+    struct wc_gateway *gw;
+    const char *chaincode;     /* borrowed from the conf */
+    ProtobufCBinaryData *args; /* point into json_args */
+    size_t n_args;
+    struct wc_transient *transient; /* keys point into json_transient, values malloc'd */
+    size_t n_transient;
+    bool json;
+    json_t *json_args, *json_transient;
+};
+
+/* Reads the flags into call and opens the gateway (profile peers with roles, when the selection
+ * takes them from the profile). Prints what is wrong as "weft <cmd>: ..." and returns the exit
+ * status: 0, 2 for a usage error, 1 when the profile, identity or nodes fail. */
+int weft_client_prepare(const char *cmd, const struct lc_conf *conf, unsigned roles,
+                        struct weft_call *call);
+void weft_client_done(struct weft_call *call);
+
+/* Splits "host:port,host:port" (at most 64, each checked) into malloc'd strings; the caller frees
+ * each and the array. Prints the problem as "weft: --<flag>: ..." and returns -EINVAL. */
+int weft_client_split_addresses(const char *flag, const char *text, char ***ret, size_t *ret_n);
+
+/* JSON helpers: the endorser names; "payload" (a string when UTF-8, else null) and
+ * "payload_base64" set on obj; one compact line on stdout (-EIO when it cannot be written). */
+json_t *weft_client_endorsers_json(const struct wc_responses *rs);
+int weft_client_payload_json(json_t *obj, const uint8_t *p, size_t len);
+int weft_client_print_json(json_t *obj);
 
 #endif

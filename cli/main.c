@@ -21,6 +21,9 @@ static const struct command commands[] = {
     {"cryptogen", weft_cmd_cryptogen, "make MSP directories, keys and certificates for a network"},
     {"genesis", weft_cmd_genesis, "write block 0 of a channel from a profile"},
     {"inspect", weft_cmd_inspect, "decode a block, envelope, proposal or response to JSON"},
+    {"query", weft_cmd_query, "evaluate a chaincode function on endorsers (nothing is ordered)"},
+    {"invoke", weft_cmd_invoke, "endorse a transaction and broadcast it to an orderer"},
+    {"blocks", weft_cmd_blocks, "read a channel's blocks from an orderer, hashes checked"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

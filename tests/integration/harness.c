@@ -42,6 +42,29 @@ static size_t ndirs;
 static char *strs[MAX_STRS];
 static size_t nstrs;
 static int hooks_installed;
+/* All temp dirs of a test program live under one base made by the first process (before Check
+ * forks a child per test); that process removes it at exit, so even a child that died on a
+ * failed assertion leaves nothing behind. */
+static char base_dir[256];
+static pid_t base_owner;
+
+static void remove_base(void)
+{
+    if (base_dir[0] && getpid() == base_owner && !getenv("WEFT_KEEP_TEST_DIRS"))
+        wh_rmtree(base_dir);
+}
+
+__attribute__((constructor)) static void make_base(void)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(base_dir, sizeof base_dir, "%s/weft-it-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(base_dir)) {
+        base_dir[0] = '\0';
+        return;
+    }
+    base_owner = getpid();
+    atexit(remove_base);
+}
 
 static char *keep(char *s)
 {
@@ -57,6 +80,7 @@ static char *keep(char *s)
 static void on_signal(int sig)
 {
     wh_cleanup();
+    remove_base();
     signal(sig, SIG_DFL);
     raise(sig);
 }
@@ -90,7 +114,10 @@ const char *wh_tmpdir(void)
     install_hooks();
     const char *base = getenv("TMPDIR");
     char tmpl[512];
-    snprintf(tmpl, sizeof tmpl, "%s/weft-it-XXXXXX", base && *base ? base : "/tmp");
+    if (base_dir[0])
+        snprintf(tmpl, sizeof tmpl, "%s/d-XXXXXX", base_dir);
+    else
+        snprintf(tmpl, sizeof tmpl, "%s/weft-it-XXXXXX", base && *base ? base : "/tmp");
     if (!mkdtemp(tmpl)) {
         perror("mkdtemp");
         abort();
