@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 # A thin layer over meson: the README's commands. Every target installs what it lacks first.
-.PHONY: all deps build demo test unit check-clang fuzz bench format-check clean
+.PHONY: all deps build demo test unit check-clang check-release fuzz bench format-check clean
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -31,11 +31,11 @@ $(CLANG_BUILD)/build.ninja:
 $(FUZZ_BUILD)/build.ninja:
 	CC=clang meson setup $(FUZZ_BUILD) -Dfuzz=true -Dtests=false -Db_lundef=false
 
-# The whole suite: clang build, format check, unit + integration + interop tests under
-# ASan+UBSan, then each fuzz target for a bounded time.
+# The whole suite: clang build, the -O3 release build `make demo` uses, format check, unit +
+# integration + interop tests under ASan+UBSan, then each fuzz target for a bounded time.
 test:
 	@scripts/install-deps.sh test
-	@$(MAKE) --no-print-directory check-clang format-check
+	@$(MAKE) --no-print-directory check-clang check-release format-check
 	@$(MAKE) --no-print-directory unit fuzz
 
 unit: $(ASAN_BUILD)/build.ninja
@@ -44,6 +44,9 @@ unit: $(ASAN_BUILD)/build.ninja
 
 check-clang: $(CLANG_BUILD)/build.ninja
 	meson compile -C $(CLANG_BUILD)
+
+check-release: $(BUILD)/build.ninja
+	meson compile -C $(BUILD)
 
 format-check:
 	@scripts/format-check.sh

@@ -449,7 +449,7 @@ int main(int argc, char *argv[])
             double v1 = verify_rate(pub, envs, o.envelopes, 1);
             double vw = verify_rate(pub, envs, o.envelopes, vthreads);
             /* a fresh data dir (and so block store) per run */
-            char id[64];
+            char id[128];
             snprintf(id, sizeof id, "%s-%zu", chan[c], sizes[si]);
             struct result r = run_one(dir, id, g[c], glen[c], orderer, envs, o.envelopes, &o);
             printf("%-6zu %-6d %12.0f %8llu %14.0f %14.0f %7.2f\n", sizes[si], counts[c], r.rate,

@@ -336,7 +336,7 @@ static int get_str(struct pctx *p, yaml_node_t *n, const char **ret)
 /* A decimal integer in [min, max]. */
 static int get_int(struct pctx *p, yaml_node_t *n, int64_t min, int64_t max, int64_t *ret)
 {
-    const char *s;
+    const char *s = NULL;
     int r = get_str(p, n, &s);
     if (r < 0)
         return r;
@@ -353,7 +353,7 @@ static int get_int(struct pctx *p, yaml_node_t *n, int64_t min, int64_t max, int
 
 static int get_bool(struct pctx *p, yaml_node_t *n, bool *ret)
 {
-    const char *s;
+    const char *s = NULL;
     int r = get_str(p, n, &s);
     if (r < 0)
         return r;
@@ -376,7 +376,7 @@ static int get_bool(struct pctx *p, yaml_node_t *n, bool *ret)
  * G (powers of 1024) with an optional B, or B alone; case does not matter. Must fit uint32. */
 static int get_size(struct pctx *p, yaml_node_t *n, uint32_t *ret)
 {
-    const char *s;
+    const char *s = NULL;
     int r = get_str(p, n, &s);
     if (r < 0)
         return r;
@@ -418,7 +418,7 @@ static void format_duration(int64_t d, char out[40])
         if (u % div) {
             snprintf(frac, sizeof frac, ".%0*" PRIu64, (int)prec, u % div);
             size_t l = strlen(frac);
-            while (frac[l - 1] == '0')
+            while (l > 0 && frac[l - 1] == '0')
                 frac[--l] = '\0';
         }
         snprintf(out, 40, "%" PRIu64 "%s%s", u / div, frac, unit);
@@ -428,7 +428,7 @@ static void format_duration(int64_t d, char out[40])
     if (ns) {
         snprintf(frac, sizeof frac, ".%09" PRIu64, ns);
         size_t l = strlen(frac);
-        while (frac[l - 1] == '0')
+        while (l > 0 && frac[l - 1] == '0')
             frac[--l] = '\0';
     }
     uint64_t h = secs / 3600, m = secs / 60 % 60, s = secs % 60;
@@ -442,7 +442,7 @@ static void format_duration(int64_t d, char out[40])
 
 static int get_duration(struct pctx *p, yaml_node_t *n, const char **ret)
 {
-    const char *s;
+    const char *s = NULL;
     int r = get_str(p, n, &s);
     if (r < 0)
         return r;
@@ -526,7 +526,7 @@ static int get_caps(struct pctx *p, yaml_node_t *n, struct strlist *ret)
         for (size_t j = 0; j < k; j++)
             if (strcmp(v[j], name) == 0)
                 return perr(p, kn, LC_EINVALID, "capability '%s' given twice", name);
-        bool on;
+        bool on = false;
         size_t mark = ppush(p, ".%s", name);
         r = get_bool(p, vn, &on);
         ppop(p, mark);
@@ -1253,8 +1253,8 @@ static int tree_pack(struct tree *t, const ProtobufCMessage *msg, uint8_t **ret,
 static int group_add_value(struct tree *t, struct group *g, const char *key,
                            const ProtobufCMessage *msg, const char *mod_policy)
 {
-    uint8_t *buf;
-    size_t len;
+    uint8_t *buf = NULL;
+    size_t len = 0;
     int r = tree_pack(t, msg, &buf, &len);
     return r < 0 ? r : group_add_value_bytes(t, g, key, buf, len, mod_policy);
 }

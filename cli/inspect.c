@@ -61,12 +61,13 @@ static json_t *msg_json(struct ins *c, const ProtobufCMessage *m);
 
 /* ---- errors and paths ---------------------------------------------------------------------- */
 
+/* Appends fmt formatted with s, or "[i]" (an array index) when s is NULL. */
 static size_t path_push(struct ins *c, const char *fmt, const char *s, size_t i)
 {
     size_t mark = c->plen;
     if (c->plen < sizeof c->path - 1) {
         int n = s ? snprintf(c->path + c->plen, sizeof c->path - c->plen, fmt, s)
-                  : snprintf(c->path + c->plen, sizeof c->path - c->plen, fmt, i);
+                  : snprintf(c->path + c->plen, sizeof c->path - c->plen, "[%zu]", i);
         if (n > 0)
             c->plen +=
                 (size_t)n < sizeof c->path - c->plen ? (size_t)n : sizeof c->path - 1 - c->plen;
@@ -794,7 +795,7 @@ static json_t *repeated_json(struct ins *c, const ProtobufCMessage *m,
                 goto fail;
             continue;
         }
-        size_t mark = path_push(c, "[%zu]", NULL, i);
+        size_t mark = path_push(c, NULL, NULL, i);
         json_t *v;
         if (m->descriptor == &common__block_metadata__descriptor)
             v = metadata_entry(c, i, &((const ProtobufCBinaryData *)arr)[i]);

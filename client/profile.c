@@ -134,7 +134,7 @@ static int scalar(struct yc *y, const yaml_node_t *n, const char **ret)
 /* A non-empty string. */
 static int text(struct yc *y, const yaml_node_t *n, const char **ret)
 {
-    const char *s;
+    const char *s = NULL;
     int r = scalar(y, n, &s);
     if (r < 0)
         return r;
@@ -157,7 +157,7 @@ static int check_map(struct yc *y, const yaml_node_t *n, bool null_ok)
         return yfail(y, n, LC_ETOOBIG, "more than %d entries", WC_PROFILE_MAX_ENTRIES);
     for (yaml_node_pair_t *a = n->data.mapping.pairs.start; a < n->data.mapping.pairs.top; a++) {
         const yaml_node_t *ka = ynode(y, a->key);
-        const char *sa;
+        const char *sa = NULL;
         int r = scalar(y, ka, &sa);
         if (r < 0)
             return r;
@@ -213,7 +213,7 @@ static int check_list(struct yc *y, const yaml_node_t *n)
         return yfail(y, n, LC_ETOOBIG, "more than %d entries", WC_PROFILE_MAX_ENTRIES);
     for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
          it++) {
-        const char *s;
+        const char *s = NULL;
         int r = text(y, ynode(y, *it), &s);
         if (r < 0)
             return r;
@@ -235,7 +235,7 @@ static const yaml_node_t *list_at(struct yc *y, const yaml_node_t *n, size_t i)
 
 static int boolean(struct yc *y, const yaml_node_t *n, bool *ret)
 {
-    const char *s;
+    const char *s = NULL;
     int r = scalar(y, n, &s);
     if (r < 0)
         return r;
@@ -256,7 +256,7 @@ static int boolean(struct yc *y, const yaml_node_t *n, bool *ret)
 /* url: grpc://host:port -> "host:port" (malloc'd). */
 static int parse_url(struct yc *y, const yaml_node_t *n, char **ret)
 {
-    const char *url;
+    const char *url = NULL;
     int r = text(y, n, &url);
     if (r < 0)
         return r;
@@ -444,7 +444,7 @@ static int read_roles(struct yc *y, const yaml_node_t *v, unsigned *ret)
         if (!b)
             continue;
         size_t mark = path_push(y, roles[i].key);
-        bool on;
+        bool on = false;
         r = boolean(y, b, &on);
         if (r < 0)
             return r;
@@ -762,7 +762,7 @@ static int find_channel(const struct wc_profile *p, const char *channel, struct 
 int wc_profile_channel_peers(const struct wc_profile *p, const char *channel, unsigned roles,
                              struct lc_errbuf *err, struct wc_endpoint **ret, size_t *ret_n)
 {
-    const struct prof_channel *c;
+    const struct prof_channel *c = NULL;
     int r = find_channel(p, channel, err, &c);
     if (r < 0)
         return r;
@@ -786,7 +786,7 @@ int wc_profile_channel_peers(const struct wc_profile *p, const char *channel, un
 int wc_profile_channel_orderers(const struct wc_profile *p, const char *channel,
                                 struct lc_errbuf *err, struct wc_endpoint **ret, size_t *ret_n)
 {
-    const struct prof_channel *c;
+    const struct prof_channel *c = NULL;
     int r = find_channel(p, channel, err, &c);
     if (r < 0)
         return r;

@@ -212,7 +212,12 @@ static void run(struct orderer_task *task, void *arg)
         if (bs->held) {
             if (!order_held(bs))
                 return; /* the chain schedules us when it has room */
-            bs->waiting_on = NULL;
+            if (bs->waiting_on) {
+                /* We may have run for another reason (a new message) before the chain's room
+                 * notice: it must not keep a task that can go away. */
+                orderer_chain_forget(bs->waiting_on, task);
+                bs->waiting_on = NULL;
+            }
             continue;
         }
         if (budget <= 0) {
@@ -233,12 +238,12 @@ static void run(struct orderer_task *task, void *arg)
         e = bs->in[bs->head];
         bs->head = (bs->head + 1) % bs->cap;
         bs->n--;
-        bool resume = bs->paused && bs->n <= bs->cap / 2;
-        if (resume)
+        /* Pause and resume both happen under mu, so they can never cross. */
+        if (bs->paused && bs->n <= bs->cap / 2) {
             bs->paused = false;
-        pthread_mutex_unlock(&bs->mu);
-        if (resume)
             lc_rpc_recv_resume(bs->call);
+        }
+        pthread_mutex_unlock(&bs->mu);
         check_one(bs, &e);
         entry_free(&e);
     }
@@ -290,20 +295,17 @@ static void on_message(struct lc_rpc_call *call, const ProtobufCMessage *msg)
         return;
     }
     pthread_mutex_lock(&bs->mu);
-    bool pause = false;
     if (bs->n < bs->cap) {
         bs->in[(bs->head + bs->n) % bs->cap] = e;
         bs->n++;
         memset(&e, 0, sizeof e);
         if (bs->n == bs->cap && !bs->paused) {
             bs->paused = true;
-            pause = true;
+            lc_rpc_recv_pause(call); /* callbacks run without the call's lock: no inversion */
         }
     }
     pthread_mutex_unlock(&bs->mu);
     entry_free(&e); /* not reached while reading pauses at a full ring */
-    if (pause)
-        lc_rpc_recv_pause(call);
     orderer_task_schedule(bs->task);
 }
 

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "common/common.pb-c.h"
+#include "libcommon/crypto.h"
 #include "libcommon/log.h"
 #include "libcommon/wire.h"
 
@@ -160,6 +161,28 @@ static int load_config(struct orderer_chain *ch, const uint8_t *genesis, size_t 
     return r;
 }
 
+/* Peers accept a block only when its signer satisfies /Channel/Orderer/BlockValidation: say
+ * so at once when this orderer's identity does not (a misconfiguration, not a reason to stop:
+ * the chain is still ordered and stored). */
+static void check_block_signer(const struct orderer_chain *ch, const struct lc_signer *s)
+{
+    static const char probe[] = "weft orderer block signer check";
+    uint8_t sig[LC_ECDSA_SIG_MAX];
+    size_t sig_len = 0, creator_len = 0;
+    const uint8_t *creator = lc_signer_serialized(s, &creator_len);
+    struct lc_errbuf eb = {{0}};
+    int r = lc_signer_sign(s, probe, sizeof probe, sig, &sig_len);
+    if (r == 0)
+        r = orderer_check_signer(ch->conf, "/Channel/Orderer/BlockValidation", creator, creator_len,
+                                 (const uint8_t *)probe, sizeof probe, sig, sig_len, time(NULL),
+                                 NULL, &eb);
+    if (r < 0)
+        lc_log_warn(LOG,
+                    "this orderer's identity does not satisfy /Channel/Orderer/BlockValidation: "
+                    "peers will reject its blocks channel=%s mspid=%s cause=\"%s\"",
+                    ch->id, lc_signer_mspid(s), eb.msg);
+}
+
 int orderer_chain_open(const uint8_t *genesis, size_t len, const struct orderer_chain_opts *o,
                        struct orderer_chain **ret, struct lc_errbuf *err)
 {
@@ -193,6 +216,7 @@ int orderer_chain_open(const uint8_t *genesis, size_t len, const struct orderer_
                     err);
     if (r < 0)
         goto fail;
+    check_block_signer(ch, o->signer);
     const char *type = lc_chconf_consensus_type(ch->conf);
     ch->ops = orderer_consenter_find(type);
     if (!ch->ops) {

@@ -103,7 +103,12 @@ static void set_status(struct dstream *ds, Common__Status st, const char *why)
 {
     ds->status_pending = true;
     ds->status = st;
-    if (st != COMMON__STATUS__SUCCESS)
+    /* NOT_FOUND is how FAIL_IF_NOT_READY polling ends, and clients poll for channels that
+     * do not exist yet: debug, as Fabric logs them. */
+    if (st == COMMON__STATUS__NOT_FOUND)
+        lc_log_debug(LOG, "deliver not found peer=%s cause=\"%s\"", lc_rpc_call_peer(ds->call),
+                     why ? why : "");
+    else if (st != COMMON__STATUS__SUCCESS)
         lc_log_warn(LOG, "deliver rejected peer=%s status=%d cause=\"%s\"",
                     lc_rpc_call_peer(ds->call), (int)st, why ? why : "");
 }
