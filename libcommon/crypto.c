@@ -144,9 +144,7 @@ struct lc_pubkey {
 };
 
 struct lc_privkey {
-    uint8_t *scalar; /* sodium_malloc'd, 32 bytes big-endian */
-    pthread_mutex_t lock;
-    unsigned readers; /* threads currently reading scalar; PROT_NONE when 0 */
+    uint8_t *scalar; /* sodium_malloc'd, 32 bytes big-endian, read-only once made */
     struct lc_pubkey pub;
 };
 
@@ -207,28 +205,9 @@ static EVP_PKEY *p256_public_pkey(const uint8_t point[LC_P256_POINT_LEN])
     return pkey;
 }
 
-static void scalar_open(const struct lc_privkey *k)
-{
-    struct lc_privkey *m = (struct lc_privkey *)k; /* the lock is internal, not key state */
-    pthread_mutex_lock(&m->lock);
-    if (m->readers++ == 0)
-        sodium_mprotect_readonly(m->scalar);
-    pthread_mutex_unlock(&m->lock);
-}
-
-static void scalar_close(const struct lc_privkey *k)
-{
-    struct lc_privkey *m = (struct lc_privkey *)k;
-    pthread_mutex_lock(&m->lock);
-    if (--m->readers == 0)
-        sodium_mprotect_noaccess(m->scalar);
-    pthread_mutex_unlock(&m->lock);
-}
-
 /* Builds a short-lived EC_KEY from the guarded scalar (with the public point too when with_pub,
  * which encoders want) on a copy of the cached group. The caller frees it with EC_KEY_free at
- * once; OpenSSL keeps the scalar in a BN_FLG_SECURE bignum that EC_KEY_free clears. The scalar
- * is readable only between scalar_open and scalar_close. */
+ * once; OpenSSL keeps the scalar in a BN_FLG_SECURE bignum that EC_KEY_free clears. */
 static EC_KEY *materialise_ec(const struct lc_privkey *k, bool with_pub)
 {
     EC_KEY *ek = EC_KEY_new();
@@ -236,9 +215,7 @@ static EC_KEY *materialise_ec(const struct lc_privkey *k, bool with_pub)
         goto fail;
     if (with_pub && EC_KEY_oct2key(ek, k->pub.point, LC_P256_POINT_LEN, NULL) != 1)
         goto fail;
-    scalar_open(k);
     int ok = EC_KEY_oct2priv(ek, k->scalar, P256_SCALAR_LEN);
-    scalar_close(k);
     if (ok != 1)
         goto fail;
     return ek;
@@ -273,7 +250,6 @@ static int privkey_from_pkey(EVP_PKEY *pkey, struct lc_errbuf *err, struct lc_pr
         r = lc_fail(err, LC_ECRYPTO, "out of memory");
         goto fail;
     }
-    pthread_mutex_init(&k->lock, NULL);
     k->scalar = sodium_malloc(P256_SCALAR_LEN);
     if (!k->scalar) {
         r = lc_fail(err, LC_ECRYPTO, "sodium_malloc failed");
@@ -297,7 +273,7 @@ static int privkey_from_pkey(EVP_PKEY *pkey, struct lc_errbuf *err, struct lc_pr
         r = ossl_fail(err, LC_ECRYPTO, "public key");
         goto fail;
     }
-    sodium_mprotect_noaccess(k->scalar);
+    sodium_mprotect_readonly(k->scalar);
     BN_clear_free(bn);
     *ret = k;
     return 0;
@@ -440,7 +416,6 @@ void lc_privkey_free(struct lc_privkey *k)
     if (k->scalar)
         sodium_free(k->scalar); /* lifts the protection, wipes, unmaps */
     pubkey_done(&k->pub);
-    pthread_mutex_destroy(&k->lock);
     free(k);
 }
 

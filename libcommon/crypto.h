@@ -73,16 +73,16 @@ int lc_nonce(uint8_t out[LC_NONCE_LEN]);
 struct lc_pubkey;
 
 /* A P-256 private key. The 32-byte secret scalar lives in libsodium guarded memory
- * (sodium_malloc: guard pages, canary, mlock'd where allowed), kept PROT_NONE while no signature
- * is being made (sodium_mprotect_noaccess; a reader count under a mutex makes it readable only
- * while at least one thread is copying it out), and wiped by sodium_free when the key is freed.
+ * (sodium_malloc: guard pages, canary, mlock'd where allowed), read-only once the key is made
+ * (sodium_mprotect_readonly), and wiped by sodium_free when the key is freed.
  * OpenSSL never holds the scalar between calls: each signature builds a short-lived EC_KEY from
  * the guarded scalar on a copy of a cached P-256 group, signs with it, and frees it at once
  * (OpenSSL keeps private scalars in BN_FLG_SECURE bignums, cleared on free).
- * Cost, measured by bench/bench_crypto on the 2-core VM: ~0.9 us of key import plus ~1.8 us for
- * the two mprotect calls per signature, so lc_ecdsa_sign runs at about 0.9x of signing with a
- * long-lived EVP_PKEY (42.5k/s vs 47k/s single thread). Importing through EVP_PKEY_fromdata
- * instead cost ~18 us per signature and halved the rate (it rebuilds the curve group each time),
+ * The scalar is not toggled to PROT_NONE between signatures: the endorser bench showed that two
+ * mprotect calls per signature halve the signing rate as soon as a second thread of the process
+ * runs (each call shoots down the other core's TLB), which is the common case in every daemon.
+ * Key import costs ~0.9 us per signature (bench/bench_crypto). Importing through
+ * EVP_PKEY_fromdata instead cost ~18 us per signature (it rebuilds the curve group each time),
  * hence the low-level EC_KEY path inside crypto.c. */
 struct lc_privkey;
 

@@ -19,11 +19,13 @@
 #define MAX_WORKERS 64
 #define DEFAULT_WORKERS 2
 #define DEFAULT_QUEUE 1024
+#define DEFAULT_QUEUE_BYTES (256u << 20)
 
 /* A queued call; it holds a reference, which keeps req valid. */
 struct job {
     struct lc_rpc_call *call;
     const Protos__SignedProposal *req;
+    size_t bytes; /* its encoded size, counted against queue_bytes_max */
 };
 
 struct endorser_server {
@@ -36,21 +38,28 @@ struct endorser_server {
     pthread_cond_t cond;
     struct job *queue; /* ring of queue_max jobs */
     unsigned queue_max, head, count;
-    bool stopping;
+    size_t queue_bytes, queue_bytes_max;
+    bool stopping, paused;
 };
 
 static void on_request(struct lc_rpc_call *call, const ProtobufCMessage *req)
 {
     struct endorser_server *s = lc_rpc_call_ctx(call);
+    const uint8_t *raw;
+    size_t bytes = 0;
+    if (lc_rpc_call_request_bytes(call, &raw, &bytes) < 0)
+        bytes = 0;
     pthread_mutex_lock(&s->lock);
-    if (s->stopping || s->count == s->queue_max) {
+    if (s->stopping || s->count == s->queue_max ||
+        (s->count > 0 && bytes > s->queue_bytes_max - s->queue_bytes)) {
         unsigned n = s->count;
         pthread_mutex_unlock(&s->lock);
         lc_rpc_finish(call, LC_RPC_UNAVAILABLE, "endorser busy: %u proposals queued", n);
         return;
     }
+    s->queue_bytes += bytes;
     s->queue[(s->head + s->count++) % s->queue_max] =
-        (struct job){lc_rpc_call_ref(call), (const Protos__SignedProposal *)req};
+        (struct job){lc_rpc_call_ref(call), (const Protos__SignedProposal *)req, bytes};
     pthread_cond_signal(&s->cond);
     pthread_mutex_unlock(&s->lock);
 }
@@ -82,13 +91,14 @@ static void *worker(void *arg)
     struct endorser_server *s = arg;
     pthread_mutex_lock(&s->lock);
     for (;;) {
-        while (s->count == 0 && !s->stopping)
+        while ((s->count == 0 || s->paused) && !s->stopping)
             pthread_cond_wait(&s->cond, &s->lock);
         if (s->count == 0)
             break;
         struct job j = s->queue[s->head];
         s->head = (s->head + 1) % s->queue_max;
         s->count--;
+        s->queue_bytes -= j.bytes;
         pthread_mutex_unlock(&s->lock);
         answer(s, &j);
         lc_rpc_call_unref(j.call);
@@ -96,6 +106,22 @@ static void *worker(void *arg)
     }
     pthread_mutex_unlock(&s->lock);
     return NULL;
+}
+
+void endorser_server_pause(struct endorser_server *s, bool paused)
+{
+    pthread_mutex_lock(&s->lock);
+    s->paused = paused;
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+}
+
+unsigned endorser_server_queued(struct endorser_server *s)
+{
+    pthread_mutex_lock(&s->lock);
+    unsigned n = s->count;
+    pthread_mutex_unlock(&s->lock);
+    return n;
 }
 
 static void stop_workers(struct endorser_server *s)
@@ -135,6 +161,7 @@ int endorser_server_start(struct endorser *e, const struct endorser_server_opts 
         return lc_fail(err, -ENOMEM, "out of memory");
     s->e = e;
     s->queue_max = o->queue_max ? o->queue_max : DEFAULT_QUEUE;
+    s->queue_bytes_max = o->queue_bytes_max ? o->queue_bytes_max : DEFAULT_QUEUE_BYTES;
     s->queue = calloc(s->queue_max, sizeof *s->queue);
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->cond, NULL);

@@ -584,6 +584,7 @@ static void mt_push(struct mtree *mt, unsigned idx, const uint8_t h[LC_SHA256_LE
         mt->max_level = idx + 1;
 }
 
+/* The top level never overflows: the byte budget caps a scan far below 51^MT_LEVELS results. */
 static void mt_update(struct mtree *mt, const uint8_t leaf[LC_SHA256_LEN])
 {
     unsigned idx = 0;

@@ -38,23 +38,18 @@ static struct daemon d1, d2;
     .args = (const char *const[]){__VA_ARGS__},                                                    \
     .nargs = sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)
 
+/* extra: one more "--flag=value", or NULL. */
 static struct wh_proc *spawn_endorser(const char *name, int org, int port, const char *state,
                                       const char *extra)
 {
     const char *argv[] = {wh_bin("services/endorser/endorser"),
-                          "--listen",
-                          wh_fmt("127.0.0.1:%d", port),
-                          "--msp-dir",
-                          wh_peer_msp(&net, org, 0),
-                          "--mspid",
-                          wh_fmt("Org%dMSP", org),
-                          "--genesis",
-                          net.genesis,
-                          "--state-dir",
-                          state,
+                          wh_fmt("--listen=127.0.0.1:%d", port),
+                          wh_fmt("--msp-dir=%s", wh_peer_msp(&net, org, 0)),
+                          wh_fmt("--mspid=Org%dMSP", org),
+                          wh_fmt("--genesis=%s", net.genesis),
+                          wh_fmt("--state-dir=%s", state),
                           "--state-sync=false",
-                          "--max-args-bytes",
-                          "4KiB",
+                          "--max-args-bytes=4KiB",
                           extra,
                           NULL};
     return wh_spawn(name, net.dir, argv, NULL);
@@ -311,6 +306,38 @@ START_TEST(many_proposals_in_flight)
 }
 END_TEST
 
+START_TEST(genesis_flag_repeats)
+{
+    const char *other = wh_join(net.dir, "otherchannel.block");
+    const char *gen[] = {wh_bin("cli/weft"),
+                         "genesis",
+                         "--profile",
+                         wh_join(net.dir, "profile.yaml"),
+                         "--channel",
+                         "otherchannel",
+                         "--output",
+                         other,
+                         NULL};
+    ck_assert_int_eq(wh_run(gen, NULL, NULL), 0);
+    struct daemon d3 = {.port = wh_free_port(), .state = wh_join(net.dir, "state3")};
+    d3.proc = spawn_endorser("endorser3", 1, d3.port, d3.state, wh_fmt("--genesis=%s", other));
+    ck_assert_ptr_nonnull(d3.proc);
+    ck_assert_int_eq(wh_wait_log(d3.proc, "endorser listening", 60000), 0);
+    ck_assert_int_eq(wh_log_count(d3.proc, "channel ready channel=mychannel"), 1);
+    ck_assert_int_eq(wh_log_count(d3.proc, "channel ready channel=otherchannel"), 1);
+    struct lc_errbuf err = {{0}};
+    ck_assert_int_eq(lc_rpc_client_new(wh_fmt("127.0.0.1:%d", d3.port), NULL, &err, &d3.client), 0);
+    struct tl_prop p = {
+        .channel = "otherchannel", .chaincode = "kv", .creator = user1, ARGS("get", "a")};
+    Protos__ProposalResponse *pr = expect_status(&d3, &p, 200, NULL);
+    verify_endorsement(pr, peer1);
+    protos__proposal_response__free_unpacked(pr, NULL);
+    lc_rpc_client_free(d3.client);
+    int status = wh_stop(d3.proc, SIGTERM, 30000);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
+}
+END_TEST
+
 START_TEST(stops_cleanly_on_sigterm)
 {
     lc_rpc_client_free(d2.client);
@@ -373,6 +400,7 @@ int main(void)
     tcase_add_test(tc, two_endorsers_identical_payloads);
     tcase_add_test(tc, state_dir_is_locked);
     tcase_add_test(tc, many_proposals_in_flight);
+    tcase_add_test(tc, genesis_flag_repeats);
     tcase_add_test(tc, stops_cleanly_on_sigterm);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

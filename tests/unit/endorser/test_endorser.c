@@ -2,9 +2,12 @@
 /* Unit tests of the endorser pipeline (endorser_process, no gRPC): every rejection, every
  * chaincode function, the rwset rules and the endorsement. */
 #include <check.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "testlib.h"
@@ -13,6 +16,7 @@
 #include "libcommon/proposal.h"
 #include "libcommon/state.h"
 #include "services/endorser/endorser.h"
+#include "services/endorser/server.h"
 
 static struct wh_net net;
 static struct lc_signer *peer1, *user1, *user2, *orderer;
@@ -921,6 +925,136 @@ START_TEST(identical_payloads_from_two_endorsers)
 }
 END_TEST
 
+START_TEST(genesis_directory_serves_channels)
+{
+    const char *gdir = wh_fmt("%s/genesis-%d", net.dir, state_seq++);
+    ck_assert_int_eq(mkdir(gdir, 0700), 0);
+    const char *gen[] = {wh_bin("cli/weft"),
+                         "genesis",
+                         "--profile",
+                         wh_join(net.dir, "profile.yaml"),
+                         "--channel",
+                         "otherchannel",
+                         "--output",
+                         wh_join(gdir, "b.block"),
+                         NULL};
+    ck_assert_int_eq(wh_run(gen, NULL, NULL), 0);
+    ck_assert_int_eq(symlink(net.genesis, wh_join(gdir, "a.block")), 0);
+    const char *genesis[] = {gdir};
+    struct endorser_options o = {
+        .msp_dir = wh_peer_msp(&net, 1, 0),
+        .mspid = "Org1MSP",
+        .genesis = genesis,
+        .n_genesis = 1,
+        .state_dir = new_state_dir(),
+        .state_nosync = true,
+    };
+    struct endorser *e = NULL;
+    struct lc_errbuf err = {{0}};
+    ck_assert_msg(endorser_new(&o, &err, &e) == 0, "%s", err.msg);
+    ck_assert_uint_eq(endorser_channel_count(e), 2);
+    ck_assert_str_eq(endorser_channel_id(e, 0), "mychannel");
+    ck_assert_str_eq(endorser_channel_id(e, 1), "otherchannel");
+    ck_assert_ptr_nonnull(endorser_channel_state(e, "otherchannel"));
+    ck_assert_ptr_null(endorser_channel_state(e, "nochannel"));
+    struct tl_prop p = {
+        .channel = "otherchannel", .chaincode = "kv", .creator = user1, ARGS("get", "a")};
+    struct endorser_outcome out = expect_status(e, &p, 200, NULL);
+    endorser_outcome_done(&out);
+    endorser_free(e);
+
+    /* An empty directory, and a file that is not a genesis block, are refused. */
+    const char *empty = wh_fmt("%s/genesis-%d", net.dir, state_seq++);
+    ck_assert_int_eq(mkdir(empty, 0700), 0);
+    genesis[0] = empty;
+    o.state_dir = new_state_dir();
+    ck_assert_int_eq(endorser_new(&o, &err, &e), LC_ENOTFOUND);
+    genesis[0] = wh_join(net.dir, "profile.yaml");
+    ck_assert_int_lt(endorser_new(&o, &err, &e), 0);
+    ck_assert_ptr_nonnull(strstr(err.msg, "profile.yaml"));
+}
+END_TEST
+
+/* ---- the gRPC service ------------------------------------------------------------------- */
+
+struct call {
+    struct lc_rpc_client *client;
+    const Protos__SignedProposal *sp;
+    struct lc_rpc_status st;
+    Protos__ProposalResponse *resp;
+};
+
+static void *call_thread(void *arg)
+{
+    struct call *c = arg;
+    lc_rpc_unary(c->client, "/protos.Endorser/ProcessProposal", &c->sp->base,
+                 &protos__proposal_response__descriptor, 30000, &c->st,
+                 (ProtobufCMessage **)&c->resp);
+    return NULL;
+}
+
+START_TEST(server_answers_and_reports_busy)
+{
+    struct endorser *e = start(new_state_dir());
+    struct endorser_server *srv = NULL;
+    struct lc_errbuf err = {{0}};
+    struct endorser_server_opts so = {.listen = "127.0.0.1:0", .workers = 1, .queue_max = 1};
+    ck_assert_msg(endorser_server_start(e, &so, &err, &srv) == 0, "%s", err.msg);
+    struct lc_rpc_client *client = NULL;
+    ck_assert_int_eq(
+        lc_rpc_client_new(wh_fmt("127.0.0.1:%d", endorser_server_port(srv)), NULL, &err, &client),
+        0);
+    struct tl_prop p = {.chaincode = "kv", .creator = user1, ARGS("get", "a")};
+    size_t len;
+    uint8_t *raw = tl_proposal(&p, &len, NULL);
+    Protos__SignedProposal *sp = tl_unpack_sp(raw, len);
+    struct call c1 = {client, sp, {0}, NULL};
+    call_thread(&c1);
+    ck_assert_int_eq(c1.st.code, LC_RPC_OK);
+    check_endorsement(c1.resp);
+    protos__proposal_response__free_unpacked(c1.resp, NULL);
+
+    /* A rejection travels as a gRPC status. */
+    struct tl_prop bad = {.chaincode = "kv", .creator = user1, .epoch = 2, ARGS("get", "a")};
+    size_t blen;
+    uint8_t *braw = tl_proposal(&bad, &blen, NULL);
+    Protos__SignedProposal *bsp = tl_unpack_sp(braw, blen);
+    struct call cb = {client, bsp, {0}, NULL};
+    call_thread(&cb);
+    ck_assert_int_eq(cb.st.code, LC_RPC_INVALID_ARGUMENT);
+    ck_assert_ptr_nonnull(strstr(cb.st.msg, "epoch 2"));
+    ck_assert_ptr_null(cb.resp);
+
+    /* Workers held: the first call waits in the queue, the second finds it full. */
+    endorser_server_pause(srv, true);
+    struct call c2 = {client, sp, {0}, NULL};
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, call_thread, &c2), 0);
+    for (int i = 0; i < 30000 && endorser_server_queued(srv) == 0; i++) {
+        struct timespec ms = {0, 1000 * 1000};
+        nanosleep(&ms, NULL);
+    }
+    ck_assert_uint_eq(endorser_server_queued(srv), 1);
+    struct call c3 = {client, sp, {0}, NULL};
+    call_thread(&c3);
+    ck_assert_int_eq(c3.st.code, LC_RPC_UNAVAILABLE);
+    ck_assert_ptr_nonnull(strstr(c3.st.msg, "endorser busy"));
+    endorser_server_pause(srv, false);
+    pthread_join(t, NULL);
+    ck_assert_int_eq(c2.st.code, LC_RPC_OK);
+    ck_assert_ptr_nonnull(c2.resp->endorsement);
+    protos__proposal_response__free_unpacked(c2.resp, NULL);
+
+    protos__signed_proposal__free_unpacked(sp, NULL);
+    protos__signed_proposal__free_unpacked(bsp, NULL);
+    free(raw);
+    free(braw);
+    lc_rpc_client_free(client);
+    endorser_server_free(srv, 1000);
+    endorser_free(e);
+}
+END_TEST
+
 static void setup(void)
 {
     struct wh_net_opts no = {
@@ -971,6 +1105,7 @@ int main(void)
     tcase_add_test(tc, alias_serves_definition_with_module);
     tcase_add_test(tc, bad_alias_rejected_at_start);
     tcase_add_test(tc, state_dir_locked_and_genesis_checked);
+    tcase_add_test(tc, genesis_directory_serves_channels);
     tcase_add_test(tc, example02_init_invoke_query);
     tcase_add_test(tc, kv_put_get_del);
     tcase_add_test(tc, kv_range_raw_reads);
@@ -978,6 +1113,7 @@ int main(void)
     tcase_add_test(tc, kv_event_and_statuses);
     tcase_add_test(tc, asset_contract);
     tcase_add_test(tc, identical_payloads_from_two_endorsers);
+    tcase_add_test(tc, server_answers_and_reports_busy);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_set_fork_status(sr, CK_NOFORK);

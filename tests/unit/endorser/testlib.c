@@ -9,16 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "common/common.pb-c.h"
 #include "google/protobuf/timestamp.pb-c.h"
-#include "msp/identities.pb-c.h"
 #include "peer/chaincode.pb-c.h"
 
-#include "libcommon/chconf.h"
 #include "libcommon/crypto.h"
-#include "libcommon/kv.h"
 #include "libcommon/state.h"
 #include "libcommon/wire.h"
 
