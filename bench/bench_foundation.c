@@ -709,12 +709,12 @@ static void op_header_hash(void *arg)
 
 static void print_decode(const struct op *ops, const char *allocator)
 {
-    printf("  with %s:\n", allocator);
-    printf("  Block unpack only                  %9.0f blocks/s  %8.1f us/block\n", ops[0].rate,
+    printf("  decode, with %s:\n", allocator);
+    printf("    Block unpack only                %9.0f blocks/s  %8.1f us/block\n", ops[0].rate,
            1e6 / ops[0].rate);
-    printf("  Block + every layer of every tx    %9.0f blocks/s  %8.2f us/tx\n", ops[1].rate,
+    printf("    Block + every layer of every tx  %9.0f blocks/s  %8.2f us/tx\n", ops[1].rate,
            1e6 / ops[1].rate / N_TX);
-    printf("  Block + envelope headers only      %9.0f blocks/s  %8.2f us/tx\n", ops[2].rate,
+    printf("    Block + envelope headers only    %9.0f blocks/s  %8.2f us/tx\n", ops[2].rate,
            1e6 / ops[2].rate / N_TX);
 }
 
@@ -749,11 +749,11 @@ static void bench_block(const struct org *orgs)
     printf("proto decode of a %d-transaction block (%zu bytes; endorser envelopes of %zu bytes on "
            "average, 2 endorsements)\n",
            N_TX, c.len, env_bytes / N_TX);
-    print_decode(ops, "glibc malloc defaults");
     printf("  lc_wire_data_hash of the block     %9.0f /s        %8.1f us  (%.0f MB/s)\n",
            ops[3].rate, 1e6 / ops[3].rate, ops[3].rate * (double)env_bytes / 1e6);
     printf("  lc_wire_header_hash                %9.0f /s        %8.2f us\n", ops[4].rate,
            1e6 / ops[4].rate);
+    print_decode(ops, "glibc malloc defaults");
 #ifdef __GLIBC__
     /* Freeing a decoded block drops the top of the heap below glibc's default trim threshold
      * (128 KiB), so the next block faults its pages in again, and first touch is slow on this

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Channel configuration from a config block: tree walk, value checks, policies. */
 #include "libcommon/chconf.h"
+#include "libcommon/wire.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -195,7 +196,9 @@ static void *unpack_value(const char *path, const Common__ConfigValue *v,
     static const uint8_t empty[1];
     size_t len = v ? v->value.len : 0;
     const uint8_t *data = v && v->value.data ? v->value.data : empty;
-    ProtobufCMessage *m = protobuf_c_message_unpack(desc, NULL, len, data);
+    ProtobufCMessage *m = lc_wire_scan(desc, data, len, NULL) < 0
+                              ? NULL
+                              : protobuf_c_message_unpack(desc, NULL, len, data);
     if (!m)
         lc_fail(err, LC_EDECODE, "%s: does not decode as %s", path, desc->name);
     return m;
@@ -254,7 +257,9 @@ static int add_policy(struct lc_chconf *c, const char *path, size_t group,
     const uint8_t *data = pol->value.data ? pol->value.data : empty;
     switch (pol->type) {
     case COMMON__POLICY__POLICY_TYPE__SIGNATURE:
-        p->sig = common__signature_policy_envelope__unpack(NULL, pol->value.len, data);
+        if (lc_wire_scan(&common__signature_policy_envelope__descriptor, data, pol->value.len,
+                         NULL) == 0)
+            p->sig = common__signature_policy_envelope__unpack(NULL, pol->value.len, data);
         if (!p->sig)
             return lc_fail(err, LC_EDECODE, "%s: SignaturePolicyEnvelope does not decode", path);
         r = lc_policy_check(p->sig, &why);
@@ -1082,6 +1087,10 @@ int lc_chconf_from_block(const Common__Block *block, size_t identity_cache_max,
     if (ch->type != COMMON__HEADER_TYPE__CONFIG) {
         r = lc_fail(err, LC_EINVALID, "block: not a config block (channel header type %d)",
                     (int)ch->type);
+        goto out;
+    }
+    if (lc_wire_scan(&common__config_envelope__descriptor, pl->data.data, pl->data.len, err) < 0) {
+        r = LC_EDECODE;
         goto out;
     }
     ce = common__config_envelope__unpack(NULL, pl->data.len, pl->data.data);

@@ -308,7 +308,7 @@ int lc_privkey_from_pem(const void *pem, size_t n, struct lc_errbuf *err, struct
     unsigned char *data = NULL;
     long len = 0;
     EVP_PKEY *pkey = NULL;
-    BIO *bio = BIO_new_mem_buf(pem, (int)n);
+    BIO *bio = BIO_new_mem_buf(pem ? (const void *)pem : "", (int)n);
     if (!bio)
         return ossl_fail(err, LC_ECRYPTO, "BIO");
     for (;;) {
@@ -428,7 +428,7 @@ int lc_pubkey_from_pem(const void *pem, size_t n, struct lc_errbuf *err, struct 
 {
     if (n > LC_PEM_MAX)
         return lc_fail(err, LC_ETOOBIG, "public key PEM: %zu bytes, limit %d", n, LC_PEM_MAX);
-    BIO *bio = BIO_new_mem_buf(pem, (int)n);
+    BIO *bio = BIO_new_mem_buf(pem ? (const void *)pem : "", (int)n);
     if (!bio)
         return ossl_fail(err, LC_ECRYPTO, "BIO");
     EVP_PKEY *pkey = PEM_read_bio_PUBKEY(bio, NULL, no_password, NULL);
@@ -955,7 +955,7 @@ static int pem_first_block(const void *pem, size_t n, const char *what, const ch
     unsigned char *data = NULL;
     long len = 0;
     int r = 0;
-    BIO *bio = BIO_new_mem_buf(pem, (int)n);
+    BIO *bio = BIO_new_mem_buf(pem ? (const void *)pem : "", (int)n);
     if (!bio)
         return ossl_fail(err, LC_ECRYPTO, "BIO");
     if (PEM_read_bio(bio, &name, &header, &data, &len) != 1) {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Fabric signature policies: text parser, printer, cauthdsl and implicit-meta evaluation. */
 #include "libcommon/policy.h"
+#include "libcommon/wire.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -671,6 +672,8 @@ int lc_policy_print(const Common__SignaturePolicyEnvelope *env, char **ret_text,
 
 int lc_policy_print_bytes(const uint8_t *bytes, size_t len, char **ret_text, struct lc_errbuf *err)
 {
+    if (lc_wire_scan(&common__signature_policy_envelope__descriptor, bytes, len, err) < 0)
+        return LC_EDECODE;
     Common__SignaturePolicyEnvelope *env =
         common__signature_policy_envelope__unpack(NULL, len, bytes);
     if (!env)

@@ -24,6 +24,7 @@
 #include <grpc/support/time.h>
 
 #include "libcommon/log.h"
+#include "libcommon/wire.h"
 
 #define LOG "rpc"
 
@@ -47,6 +48,15 @@
 /* ------------------------------------------------------------------------------------------ */
 /* Codes                                                                                      */
 /* ------------------------------------------------------------------------------------------ */
+
+/* Every message off the wire is scanned (depth, field 0, groups) before protobuf-c decodes it. */
+static ProtobufCMessage *rpc_decode(const ProtobufCMessageDescriptor *d, size_t len,
+                                    const uint8_t *data)
+{
+    if (lc_wire_scan(d, data, len, NULL) < 0)
+        return NULL;
+    return protobuf_c_message_unpack(d, NULL, len, data);
+}
 
 static const char *const code_names[] = {
     "OK",
@@ -843,8 +853,7 @@ static void on_recv_done(struct lc_rpc_call *c, bool ok)
     }
     grpc_slice s = bb_slice(bb);
     grpc_byte_buffer_destroy(bb);
-    ProtobufCMessage *msg =
-        protobuf_c_message_unpack(m->request, NULL, GRPC_SLICE_LENGTH(s), GRPC_SLICE_START_PTR(s));
+    ProtobufCMessage *msg = rpc_decode(m->request, GRPC_SLICE_LENGTH(s), GRPC_SLICE_START_PTR(s));
     if (!msg) {
         grpc_slice_unref(s);
         char why[160];
@@ -915,7 +924,7 @@ static ProtobufCMessage *decode_request(struct lc_rpc_call *c, char *why, size_t
     grpc_byte_buffer_destroy(c->payload);
     c->payload = NULL;
     size_t n = GRPC_SLICE_LENGTH(s);
-    ProtobufCMessage *msg = protobuf_c_message_unpack(d, NULL, n, GRPC_SLICE_START_PTR(s));
+    ProtobufCMessage *msg = rpc_decode(d, n, GRPC_SLICE_START_PTR(s));
     if (!msg) {
         snprintf(why, why_len, "request message does not decode as %s", d->name);
     } else {
@@ -1697,8 +1706,7 @@ int lc_rpc_unary(struct lc_rpc_client *client, const char *path, const ProtobufC
         goto out;
     }
     grpc_slice s = bb_slice(resp);
-    ProtobufCMessage *msg =
-        protobuf_c_message_unpack(resp_desc, NULL, GRPC_SLICE_LENGTH(s), GRPC_SLICE_START_PTR(s));
+    ProtobufCMessage *msg = rpc_decode(resp_desc, GRPC_SLICE_LENGTH(s), GRPC_SLICE_START_PTR(s));
     grpc_slice_unref(s);
     if (!msg) {
         status_set(status, LC_RPC_INTERNAL, "response does not decode as %s", resp_desc->name);
@@ -1875,8 +1883,8 @@ int lc_rpc_stream_recv(struct lc_rpc_stream *stream, const ProtobufCMessageDescr
         if (bb) {
             grpc_slice sl = bb_slice(bb);
             grpc_byte_buffer_destroy(bb);
-            ProtobufCMessage *msg = protobuf_c_message_unpack(desc, NULL, GRPC_SLICE_LENGTH(sl),
-                                                              GRPC_SLICE_START_PTR(sl));
+            ProtobufCMessage *msg =
+                rpc_decode(desc, GRPC_SLICE_LENGTH(sl), GRPC_SLICE_START_PTR(sl));
             grpc_slice_unref(sl);
             if (!msg)
                 return LC_EDECODE;

@@ -3,6 +3,7 @@
 #include "libcommon/wire.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -162,10 +163,106 @@ int lc_wire_pack(const ProtobufCMessage *msg, size_t max_len, uint8_t **ret_buf,
     return 0;
 }
 
+void lc_wire_tune_malloc(void)
+{
+    mallopt(M_TRIM_THRESHOLD, 64 << 20);
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+}
+
+/* Reads a varint at *pos; 0 or LC_EDECODE. */
+static int read_varint(const uint8_t *buf, size_t len, size_t *pos, uint64_t *ret)
+{
+    uint64_t v = 0;
+    for (unsigned shift = 0; shift < 64; shift += 7) {
+        if (*pos >= len)
+            return LC_EDECODE;
+        uint8_t b = buf[(*pos)++];
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *ret = v;
+            return 0;
+        }
+    }
+    return LC_EDECODE;
+}
+
+static const ProtobufCFieldDescriptor *field_of(const ProtobufCMessageDescriptor *d, uint64_t num)
+{
+    for (unsigned i = 0; i < d->n_fields; i++)
+        if (d->fields[i].id == num)
+            return &d->fields[i];
+    return NULL;
+}
+
+int lc_wire_scan(const ProtobufCMessageDescriptor *desc, const uint8_t *buf, size_t len,
+                 struct lc_errbuf *err)
+{
+    struct {
+        const ProtobufCMessageDescriptor *desc;
+        size_t end;
+    } stack[LC_WIRE_MAX_DEPTH];
+    size_t depth = 0, pos = 0;
+    stack[0].desc = desc;
+    stack[0].end = len;
+    for (;;) {
+        while (pos == stack[depth].end) {
+            if (depth == 0)
+                return 0;
+            depth--;
+        }
+        uint64_t tag, v;
+        if (read_varint(buf, stack[depth].end, &pos, &tag) < 0)
+            return lc_fail(err, LC_EDECODE, "%s: truncated or malformed", desc->name);
+        uint64_t num = tag >> 3;
+        unsigned wt = (unsigned)(tag & 7);
+        if (num == 0 || num > 536870911)
+            return lc_fail(err, LC_EDECODE, "%s: truncated or malformed (field number %llu)",
+                           desc->name, (unsigned long long)num);
+        size_t end = stack[depth].end;
+        switch (wt) {
+        case 0:
+            if (read_varint(buf, end, &pos, &v) < 0)
+                return lc_fail(err, LC_EDECODE, "%s: truncated or malformed", desc->name);
+            break;
+        case 1:
+        case 5: {
+            size_t w = wt == 1 ? 8 : 4;
+            if (end - pos < w)
+                return lc_fail(err, LC_EDECODE, "%s: truncated or malformed", desc->name);
+            pos += w;
+            break;
+        }
+        case 2: {
+            if (read_varint(buf, end, &pos, &v) < 0 || v > end - pos)
+                return lc_fail(err, LC_EDECODE, "%s: truncated or malformed", desc->name);
+            const ProtobufCFieldDescriptor *f = field_of(stack[depth].desc, num);
+            if (f && f->type == PROTOBUF_C_TYPE_MESSAGE) {
+                if (depth + 1 >= LC_WIRE_MAX_DEPTH)
+                    return lc_fail(err, LC_EDECODE,
+                                   "%s: truncated or malformed (nested deeper than %d messages)",
+                                   desc->name, LC_WIRE_MAX_DEPTH);
+                depth++;
+                stack[depth].desc = f->descriptor;
+                stack[depth].end = pos + (size_t)v;
+            } else {
+                pos += (size_t)v;
+            }
+            break;
+        }
+        default:
+            return lc_fail(err, LC_EDECODE, "%s: truncated or malformed (wire type %u%s)",
+                           desc->name, wt, wt == 3 || wt == 4 ? ": groups" : "");
+        }
+    }
+}
+
 int lc_wire_unpack(const ProtobufCMessageDescriptor *desc, const uint8_t *buf, size_t len,
                    ProtobufCMessage **ret_msg, struct lc_errbuf *err)
 {
     static const uint8_t empty[1];
+    int r = lc_wire_scan(desc, buf ? buf : empty, len, err);
+    if (r < 0)
+        return r;
     ProtobufCMessage *m = protobuf_c_message_unpack(desc, NULL, len, buf ? buf : empty);
     if (!m)
         return lc_fail(err, LC_EDECODE, "%s: truncated or malformed", desc->name);

@@ -48,7 +48,28 @@ int lc_wire_header_hash(const Common__BlockHeader *header, uint8_t ret_hash[LC_W
 int lc_wire_pack(const ProtobufCMessage *msg, size_t max_len, uint8_t **ret_buf, size_t *ret_len,
                  struct lc_errbuf *err);
 
-/* Unpacks buf with desc. A malformed or truncated input gives LC_EDECODE with the message
+/* Daemons call this once at start. Decoding a block mallocs and frees hundreds of KB; glibc's
+ * default then trims the heap and the next block pays first-touch page faults again, which
+ * bench_foundation measured at ~10x the decode cost (177 us vs 18 us per 100-tx block). Raising
+ * the trim and mmap thresholds keeps that memory in the heap. */
+void lc_wire_tune_malloc(void);
+
+/* Deepest message nesting any weft decoder accepts. The deepest legitimate input is a signature
+ * policy at the policy module's depth limit (about 66 message levels); protobuf-c recurses once
+ * per level with no limit of its own (≈1 KiB of stack per level), so decoding needs threads with
+ * at least 256 KiB of stack. */
+#define LC_WIRE_MAX_DEPTH 100
+
+/* Checks buf's wire structure against desc before protobuf-c sees it, iteratively: rejects
+ * (LC_EDECODE, naming the type) nesting deeper than LC_WIRE_MAX_DEPTH, field number 0 (which
+ * protobuf-c 1.4 accepts and then re-packs into bytes nobody can decode, while Go rejects it),
+ * group wire types, and truncation. lc_wire_unpack calls it; other decoders of untrusted bytes
+ * must too. */
+int lc_wire_scan(const ProtobufCMessageDescriptor *desc, const uint8_t *buf, size_t len,
+                 struct lc_errbuf *err);
+
+/* Unpacks buf with desc, after lc_wire_scan. A malformed or truncated input gives LC_EDECODE with
+ * the message
  * "<full type name>: truncated or malformed" (e.g. "common.Envelope: ..."), so every decode
  * error reads the same. Caller frees the result with protobuf_c_message_free_unpacked(m, NULL)
  * (or the type's __free_unpacked). len 0 decodes to an all-default message. */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "libcommon/wire.h"
 #include "libcommon/conf.h"
 #include "libcommon/crypto.h"
 #include "libcommon/log.h"
@@ -116,6 +117,7 @@ int main(int argc, char **argv)
     struct endorser_server *srv = NULL;
     struct lc_errbuf err = {{0}};
     int status = 1;
+    lc_wire_tune_malloc();
     if (lc_rpc_block_signals() < 0) {
         fprintf(stderr, "endorser: cannot block signals\n");
         return 1;

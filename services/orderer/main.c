@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "libcommon/wire.h"
 #include "libcommon/blockstore.h"
 #include "libcommon/conf.h"
 #include "libcommon/crypto.h"
@@ -306,6 +307,7 @@ int main(int argc, char *argv[])
     struct orderer_pool *pool = NULL;
     struct lc_rpc_server *srv = NULL;
     int status = 1;
+    lc_wire_tune_malloc();
 
     if (lc_rpc_block_signals() < 0) {
         fprintf(stderr, "orderer: cannot block signals\n");

@@ -8,6 +8,7 @@
 
 #include "libcommon/crypto.h"
 #include "libcommon/wire.h"
+#include "common/policies.pb-c.h"
 
 /* Every expected hash below was computed independently with Python's hashlib (and the DER bytes
  * written out by hand from X.690) while writing this test, not with weft's own code. */
@@ -375,6 +376,97 @@ START_TEST(check_link_rejects_wrong_number_and_hash)
 }
 END_TEST
 
+START_TEST(scan_rejects_field_number_zero)
+{
+    /* Envelope{payload=1 "a"} followed by field 0 as a two-byte tag: protobuf-c alone accepts it */
+    const uint8_t buf[] = {0x0a, 0x01, 'a', 0x80, 0x00, 0x01};
+    struct lc_errbuf err;
+    ck_assert_int_eq(lc_wire_scan(&common__envelope__descriptor, buf, sizeof buf, &err),
+                     LC_EDECODE);
+    ck_assert_ptr_nonnull(strstr(err.msg, "field number 0"));
+    ProtobufCMessage *m = NULL;
+    ck_assert_int_eq(lc_wire_unpack(&common__envelope__descriptor, buf, sizeof buf, &m, &err),
+                     LC_EDECODE);
+    ck_assert_ptr_null(m);
+}
+END_TEST
+
+START_TEST(scan_rejects_groups)
+{
+    const uint8_t buf[] = {0x0b, 0x0c}; /* field 1 start-group, end-group */
+    struct lc_errbuf err;
+    ck_assert_int_eq(lc_wire_scan(&common__envelope__descriptor, buf, sizeof buf, &err),
+                     LC_EDECODE);
+    ck_assert_ptr_nonnull(strstr(err.msg, "groups"));
+}
+END_TEST
+
+/* SignaturePolicy nested n levels: n_out_of=2 { rules=2 { n_out_of=2 { ... } } }. */
+static uint8_t *nested_policy(size_t levels, size_t *ret_len)
+{
+    size_t cap = levels * 12 + 16, len = 0;
+    uint8_t *inner = calloc(1, cap), *outer = calloc(1, cap);
+    inner[len++] = 0x08; /* signed_by = 0 */
+    inner[len++] = 0x00;
+    for (size_t i = 0; i < levels; i++) {
+        /* NOutOf{rules=2 <inner>} then SignaturePolicy{n_out_of=2 <that>} */
+        size_t o = 0;
+        uint8_t tmp[12];
+        size_t t = 0;
+        tmp[t++] = 0x12;
+        size_t l = len;
+        do {
+            tmp[t++] = (uint8_t)((l & 0x7f) | (l > 0x7f ? 0x80 : 0));
+            l >>= 7;
+        } while (l);
+        size_t nlen = t + len;
+        outer[o++] = 0x12;
+        l = nlen;
+        do {
+            outer[o++] = (uint8_t)((l & 0x7f) | (l > 0x7f ? 0x80 : 0));
+            l >>= 7;
+        } while (l);
+        memcpy(outer + o, tmp, t);
+        memcpy(outer + o + t, inner, len);
+        len = o + t + len;
+        uint8_t *sw = inner;
+        inner = outer;
+        outer = sw;
+    }
+    free(outer);
+    *ret_len = len;
+    return inner;
+}
+
+START_TEST(scan_limits_nesting_depth)
+{
+    size_t len;
+    uint8_t *ok = nested_policy(20, &len);
+    ck_assert_int_eq(lc_wire_scan(&common__signature_policy__descriptor, ok, len, NULL), 0);
+    ProtobufCMessage *m = NULL;
+    ck_assert_int_eq(lc_wire_unpack(&common__signature_policy__descriptor, ok, len, &m, NULL), 0);
+    protobuf_c_message_free_unpacked(m, NULL);
+    free(ok);
+    uint8_t *deep = nested_policy(LC_WIRE_MAX_DEPTH, &len);
+    struct lc_errbuf err;
+    ck_assert_int_eq(lc_wire_scan(&common__signature_policy__descriptor, deep, len, &err),
+                     LC_EDECODE);
+    ck_assert_ptr_nonnull(strstr(err.msg, "nested deeper"));
+    free(deep);
+}
+END_TEST
+
+START_TEST(scan_rejects_truncation)
+{
+    const uint8_t buf[] = {0x0a, 0x05, 'a'};
+    ck_assert_int_eq(lc_wire_scan(&common__envelope__descriptor, buf, sizeof buf, NULL),
+                     LC_EDECODE);
+    const uint8_t buf2[] = {0x0a};
+    ck_assert_int_eq(lc_wire_scan(&common__envelope__descriptor, buf2, sizeof buf2, NULL),
+                     LC_EDECODE);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("wire");
@@ -394,6 +486,10 @@ int main(void)
     tcase_add_test(tc, block_new_rejects_bad_previous_hash_length);
     tcase_add_test(tc, check_data_hash_rejects_tampering);
     tcase_add_test(tc, check_link_rejects_wrong_number_and_hash);
+    tcase_add_test(tc, scan_rejects_field_number_zero);
+    tcase_add_test(tc, scan_rejects_groups);
+    tcase_add_test(tc, scan_limits_nesting_depth);
+    tcase_add_test(tc, scan_rejects_truncation);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
