@@ -197,8 +197,8 @@ static double bound_per_thread(const struct lc_signer *user, const Protos__Signe
     return (double)n / t;
 }
 
-/* Signing rate alone, and while a sibling thread of this process keeps the other core busy: the
- * guarded key's two mprotect calls per signature then cost a TLB shootdown on that core. */
+/* Signing rate alone, and while a sibling thread of this process keeps the other core busy: a
+ * guarded key that is mprotect'ed per signature would show here as a TLB-shootdown slowdown. */
 static atomic_bool spin_stop;
 
 static void *spinner(void *arg)
@@ -233,9 +233,9 @@ static void sign_note(const struct lc_signer *user)
     double busy = sign_rate(user);
     atomic_store(&spin_stop, true);
     pthread_join(t, NULL);
-    printf("  note: lc_signer_sign %.0f/s alone, %.0f/s while a sibling thread runs (mprotect of "
-           "the guarded key per signature)\n",
-           alone, busy);
+    printf(
+        "  note: lc_signer_sign %.0f/s alone, %.0f/s while a sibling thread runs (should match)\n",
+        alone, busy);
 }
 
 /* The pipeline alone, one thread, no gRPC: what a worker costs per proposal. */
