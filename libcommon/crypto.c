@@ -1013,7 +1013,10 @@ int lc_cert_to_pem(const struct lc_cert *c, char **ret_pem, size_t *ret_len)
 {
     int r = LC_ECRYPTO;
     BIO *bio = BIO_new(BIO_s_mem());
-    if (bio && PEM_write_bio_X509(bio, c->x) == 1)
+    /* PEM of the stored DER exactly: re-encoding c->x could change the bytes (OpenSSL clears
+     * unused BIT STRING bits that Go's parser would have rejected), and identities are compared
+     * and hashed byte for byte. */
+    if (bio && PEM_write_bio(bio, "CERTIFICATE", "", c->der, (long)c->der_len) > 0)
         r = bio_to_string(bio, ret_pem, ret_len);
     BIO_free(bio);
     ERR_clear_error();
