@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "libcommon/wire.h"
+#include "replica.h"
 #include "libcommon/conf.h"
 #include "libcommon/crypto.h"
 #include "libcommon/log.h"
@@ -13,6 +14,7 @@
 #include "services/endorser/server.h"
 
 #define MAX_GENESIS 64
+#define MAX_COMMITTERS 16
 #define SHUTDOWN_GRACE_MS 5000
 
 static const struct lc_conf_setting settings[] = {
@@ -34,6 +36,11 @@ static const struct lc_conf_setting settings[] = {
      .type = LC_CONF_PATH,
      .required = true,
      .help = "Directory of the world-state replicas (one LMDB per channel); locked while in use."},
+    {.name = "committer",
+     .type = LC_CONF_STRING,
+     .def = "",
+     .help = "Committers (host:port[,host:port...]) whose committed-block feed this endorser's "
+             "state replicas follow; empty: the replicas stay at their genesis state."},
     {.name = "workers",
      .type = LC_CONF_INT,
      .def = "2",
@@ -181,7 +188,24 @@ int main(int argc, char **argv)
         lc_log_info("endorser", "channel ready channel=%s", endorser_channel_id(e, i));
     lc_log_info("endorser", "endorser listening address=%s:%d mspid=%s workers=%u",
                 *host ? host : "0.0.0.0", endorser_server_port(srv), eo.mspid, so.workers);
+    /* Replica followers, one per channel, over the committers given (comma-separated). */
+    char *committers_buf = strdup(lc_conf_str(conf, "committer"));
+    const char *committers[MAX_COMMITTERS];
+    size_t n_committers = 0;
+    for (char *save = NULL, *t = committers_buf ? strtok_r(committers_buf, ",", &save) : NULL;
+         t && n_committers < MAX_COMMITTERS; t = strtok_r(NULL, ",", &save))
+        committers[n_committers++] = t;
+    struct endorser_replica *replicas[MAX_GENESIS] = {0};
+    for (size_t i = 0; n_committers && i < endorser_channel_count(e) && i < MAX_GENESIS; i++) {
+        const char *ch = endorser_channel_id(e, i);
+        if (endorser_replica_start(endorser_channel_state(e, ch), ch, committers, n_committers,
+                                   &err, &replicas[i]) < 0)
+            lc_log_err("endorser", "replica not started channel=%s cause=\"%s\"", ch, err.msg);
+    }
     int sig = lc_rpc_wait_signal();
+    for (size_t i = 0; i < MAX_GENESIS; i++)
+        endorser_replica_stop(replicas[i]);
+    free(committers_buf);
     lc_log_info("endorser", "stopping signal=%d", sig);
     status = 0;
 out:
