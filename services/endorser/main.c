@@ -4,13 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "libcommon/wire.h"
-#include "replica.h"
 #include "libcommon/conf.h"
 #include "libcommon/crypto.h"
 #include "libcommon/log.h"
 #include "libcommon/rpc.h"
+#include "libcommon/wire.h"
 #include "services/endorser/endorser.h"
+#include "services/endorser/replica.h"
 #include "services/endorser/server.h"
 
 #define MAX_GENESIS 64
@@ -39,8 +39,9 @@ static const struct lc_conf_setting settings[] = {
     {.name = "committer",
      .type = LC_CONF_STRING,
      .def = "",
-     .help = "Committers (host:port[,host:port...]) whose committed-block feed this endorser's "
-             "state replicas follow; empty: the replicas stay at their genesis state."},
+     .help = "Committers (host:port[,host:port...], or the flag repeated) whose committed-block "
+             "feed this endorser's state replicas follow, in failover order; empty: the replicas "
+             "stay at their genesis state."},
     {.name = "workers",
      .type = LC_CONF_INT,
      .def = "2",
@@ -117,6 +118,31 @@ static size_t genesis_flags(int argc, char **argv, const char **out, size_t max)
     return n;
 }
 
+/* Every --committer flag, joined with commas into buf (cap bytes); lc_conf keeps only the last.
+ * Returns how many flags there were (0: take the setting, which may come from the environment). */
+static size_t committer_flags(int argc, char **argv, char *buf, size_t cap)
+{
+    size_t n = 0, len = 0;
+    buf[0] = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
+        if (strcmp(argv[i], "--") == 0)
+            break;
+        if (strcmp(argv[i], "--committer") == 0 && i + 1 < argc)
+            v = argv[++i];
+        else if (strncmp(argv[i], "--committer=", 12) == 0)
+            v = argv[i] + 12;
+        if (!v)
+            continue;
+        int w = snprintf(buf + len, cap - len, "%s%s", n ? "," : "", v);
+        if (w < 0 || (size_t)w >= cap - len)
+            break;
+        len += (size_t)w;
+        n++;
+    }
+    return n;
+}
+
 int main(int argc, char **argv)
 {
     struct lc_conf *conf = NULL;
@@ -189,7 +215,10 @@ int main(int argc, char **argv)
     lc_log_info("endorser", "endorser listening address=%s:%d mspid=%s workers=%u",
                 *host ? host : "0.0.0.0", endorser_server_port(srv), eo.mspid, so.workers);
     /* Replica followers, one per channel, over the committers given (comma-separated). */
-    char *committers_buf = strdup(lc_conf_str(conf, "committer"));
+    char flags_buf[4096];
+    char *committers_buf = strdup(committer_flags(argc, argv, flags_buf, sizeof flags_buf) > 1
+                                      ? flags_buf
+                                      : lc_conf_str(conf, "committer"));
     const char *committers[MAX_COMMITTERS];
     size_t n_committers = 0;
     for (char *save = NULL, *t = committers_buf ? strtok_r(committers_buf, ",", &save) : NULL;

@@ -46,6 +46,8 @@ struct txparts {
     Common__Envelope *env;
     Common__Payload *pl;
     Common__ChannelHeader *ch;
+    Common__SignatureHeader *sh;
+    const char *txid; /* the TxID to index (in ch), or NULL */
     Protos__Transaction *tx;
     Protos__ChaincodeActionPayload *cap;
     Protos__ProposalResponsePayload *prp;
@@ -74,6 +76,8 @@ static void txparts_done(struct txparts *p)
         protos__chaincode_action_payload__free_unpacked(p->cap, NULL);
     if (p->tx)
         protos__transaction__free_unpacked(p->tx, NULL);
+    if (p->sh)
+        common__signature_header__free_unpacked(p->sh, NULL);
     if (p->ch)
         common__channel_header__free_unpacked(p->ch, NULL);
     if (p->pl)
@@ -87,6 +91,27 @@ static void txparts_done(struct txparts *p)
     (lc_wire_unpack(&type##__descriptor, (bin).data, (bin).len, (ProtobufCMessage **)&(field),     \
                     err) == 0)
 
+/* The TxID the committer indexes for this transaction, by its rules (services/committer/
+ * validate.c): one whose common headers pass (header type, epoch 0, a signature header with nonce
+ * and creator) and whose TxID has the right length, unless it was found forged
+ * (BAD_PROPOSAL_TXID). NULL for none. */
+static const char *indexed_txid(struct txparts *p, uint8_t code)
+{
+    struct lc_errbuf scratch = {{0}}, *err = &scratch;
+    int32_t type = p->ch->type;
+    if (type != COMMON__HEADER_TYPE__CONFIG && type != COMMON__HEADER_TYPE__CONFIG_UPDATE &&
+        type != COMMON__HEADER_TYPE__ENDORSER_TRANSACTION)
+        return NULL;
+    if (p->ch->epoch != 0 ||
+        !UNPACK(common__signature_header, p->sh, p->pl->header->signature_header) ||
+        p->sh->nonce.len == 0 || p->sh->creator.len == 0)
+        return NULL;
+    if (strlen(p->ch->tx_id) != LC_WIRE_TXID_LEN ||
+        code == PROTOS__TX_VALIDATION_CODE__BAD_PROPOSAL_TXID)
+        return NULL;
+    return p->ch->tx_id;
+}
+
 /* The TxID and, for a VALID endorser transaction, its writes. A valid transaction the committer
  * accepted always decodes; anything else is LC_EDECODE (the feed is not what it claims). */
 static int tx_decode(const ProtobufCBinaryData *data, uint8_t code, struct txparts *p,
@@ -98,6 +123,7 @@ static int tx_decode(const ProtobufCBinaryData *data, uint8_t code, struct txpar
         return code == 0 ? LC_EDECODE : 0;
     if (!UNPACK(common__channel_header, p->ch, p->pl->header->channel_header))
         return code == 0 ? LC_EDECODE : 0;
+    p->txid = indexed_txid(p, code);
     if (code != 0 || p->ch->type != COMMON__HEADER_TYPE__ENDORSER_TRANSACTION)
         return 0;
     if (!UNPACK(protos__transaction, p->tx, p->pl->data) || p->tx->n_actions != 1 ||
@@ -160,7 +186,7 @@ static int apply(struct endorser_replica *r, const Common__Block *b, uint64_t he
     for (size_t i = 0; rc == 0 && i < n; i++) {
         rc = tx_decode(&b->data->data[i], filter->data[i], &parts[i], err);
         txs[i].code = filter->data[i];
-        txs[i].txid = parts[i].ch ? parts[i].ch->tx_id : NULL;
+        txs[i].txid = parts[i].txid;
         txs[i].writes = parts[i].writes;
         txs[i].n_writes = parts[i].n_writes;
     }
@@ -174,6 +200,20 @@ static int apply(struct endorser_replica *r, const Common__Block *b, uint64_t he
         txparts_done(&parts[i]);
     free(parts);
     free(txs);
+    return rc;
+}
+
+/* Takes the header hash of block number (the last one the replica applied) as the tip. */
+static int set_anchor(struct endorser_replica *r, const Common__Block *b, uint64_t number,
+                      struct lc_errbuf *err)
+{
+    if (!b->header)
+        return lc_fail(err, LC_EDECODE, "block without header");
+    if (b->header->number != number)
+        return lc_fail(err, LC_EMISMATCH, "block %llu is not the replica's last block %llu",
+                       (unsigned long long)b->header->number, (unsigned long long)number);
+    int rc = lc_wire_header_hash(b->header, r->tip_hash);
+    r->have_tip = rc == 0;
     return rc;
 }
 
@@ -196,9 +236,11 @@ static uint64_t replica_height(struct endorser_replica *r, struct lc_errbuf *err
     return h;
 }
 
-/* One connection: stream blocks from the replica's height until an error or stop. */
-static void follow_once(struct endorser_replica *r, const char *target)
+/* One connection: stream blocks from the replica's height until an error or stop. Returns
+ * whether it applied a block (the caller then starts its back-off afresh). */
+static bool follow_once(struct endorser_replica *r, const char *target)
 {
+    bool applied = false;
     struct lc_errbuf err = {{0}};
     struct lc_rpc_client *cli = NULL;
     struct lc_rpc_stream *s = NULL;
@@ -215,9 +257,12 @@ static void follow_once(struct endorser_replica *r, const char *target)
     pthread_mutex_unlock(&r->mu);
     if (stop)
         goto out;
+    /* Without the header hash of the last applied block (a fresh start), the stream begins one
+     * block earlier: that block, which must be height - 1, anchors the previous-hash check. */
+    bool anchor = !r->have_tip && height > 0;
     Weft__BlocksRequest req = WEFT__BLOCKS_REQUEST__INIT;
     req.channel_id = (char *)r->channel;
-    req.start = height;
+    req.start = anchor ? height - 1 : height;
     if ((rc = lc_rpc_stream_send(s, &req.base, 5000)) < 0 ||
         (rc = lc_rpc_stream_close_send(s, 5000)) < 0)
         goto out;
@@ -230,6 +275,14 @@ static void follow_once(struct endorser_replica *r, const char *target)
             continue;
         if (rc < 0)
             break;
+        if (anchor) {
+            rc = set_anchor(r, (Common__Block *)m, height - 1, &err);
+            protobuf_c_message_free_unpacked(m, NULL);
+            if (rc < 0)
+                break;
+            anchor = false;
+            continue;
+        }
         rc = apply(r, (Common__Block *)m, height, &err);
         protobuf_c_message_free_unpacked(m, NULL);
         if (rc < 0)
@@ -237,6 +290,7 @@ static void follow_once(struct endorser_replica *r, const char *target)
         lc_log_info(LOG, "replica applied channel=%s number=%llu", r->channel,
                     (unsigned long long)height);
         height++;
+        applied = true;
     }
 out:
     if (rc < 0 && rc != -EAGAIN && !stopping(r))
@@ -247,6 +301,7 @@ out:
     pthread_mutex_unlock(&r->mu);
     lc_rpc_stream_free(s);
     lc_rpc_client_free(cli);
+    return applied;
 }
 
 static void *follow(void *arg)
@@ -254,7 +309,8 @@ static void *follow(void *arg)
     struct endorser_replica *r = arg;
     int backoff = BACKOFF_MIN_MS;
     for (size_t i = 0; !stopping(r); i = (i + 1) % r->n) {
-        follow_once(r, r->committers[i]);
+        if (follow_once(r, r->committers[i]))
+            backoff = BACKOFF_MIN_MS;
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
         until.tv_sec += backoff / 1000;
