@@ -333,10 +333,12 @@ static void on_done(struct lc_rpc_call *call, bool cancelled)
     if (!bs)
         return;
     lc_rpc_call_set_data(call, NULL);
+    /* Schedule while holding bs->mu: run() frees bs (and retires the task) as soon as it sees
+     * done, so done must not become visible before this thread is finished with bs. */
     pthread_mutex_lock(&bs->mu);
     bs->done = true;
-    pthread_mutex_unlock(&bs->mu);
     orderer_task_schedule(bs->task);
+    pthread_mutex_unlock(&bs->mu);
 }
 
 const struct lc_rpc_method orderer_broadcast_method = {

@@ -462,10 +462,11 @@ static void on_done(struct lc_rpc_call *call, bool cancelled)
     if (!ds)
         return;
     lc_rpc_call_set_data(call, NULL);
+    /* Schedule while holding ds->mu: the task frees ds as soon as it sees done. */
     pthread_mutex_lock(&ds->mu);
     ds->done = true;
-    pthread_mutex_unlock(&ds->mu);
     orderer_task_schedule(ds->task);
+    pthread_mutex_unlock(&ds->mu);
 }
 
 const struct lc_rpc_method orderer_deliver_method = {
