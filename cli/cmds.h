@@ -43,6 +43,7 @@ int weft_inspect_decode(const uint8_t *buf, size_t len, enum weft_inspect_type t
 int weft_cmd_query(int argc, char **argv);
 int weft_cmd_invoke(int argc, char **argv);
 int weft_cmd_blocks(int argc, char **argv);
+int weft_cmd_events(int argc, char **argv);
 
 /* ---- shared by query and invoke (cli/query.c) ---- */
 

@@ -24,6 +24,7 @@ static const struct command commands[] = {
     {"query", weft_cmd_query, "evaluate a chaincode function on endorsers (nothing is ordered)"},
     {"invoke", weft_cmd_invoke, "endorse a transaction and broadcast it to an orderer"},
     {"blocks", weft_cmd_blocks, "read a channel's blocks from an orderer, hashes checked"},
+    {"events", weft_cmd_events, "read committed blocks and validation codes from eventd"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

@@ -460,4 +460,39 @@ int wc_gateway_submit(struct wc_gateway *gw, const struct wc_proposal *prop,
 int wc_gateway_deliver(struct wc_gateway *gw, const struct wc_seek *seek, struct lc_errbuf *err,
                        struct wc_deliver **ret, size_t *ret_orderer);
 
+/* ================================ events ================================ */
+
+/* One block from a peer Deliver stream (eventd), whole or filtered. */
+struct wc_event_tx {
+    char *txid;   /* "" when the envelope does not decode */
+    int32_t code; /* TxValidationCode (metadata[2] byte): 0 VALID, 11 MVCC_READ_CONFLICT, ... */
+    int32_t type; /* HeaderType (filtered streams only; 0 for whole blocks) */
+};
+struct wc_event_block {
+    uint64_t number;
+    size_t n_txs;
+    struct wc_event_tx *txs;
+    Common__Block *block; /* whole-block streams only, else NULL */
+};
+void wc_event_block_free(struct wc_event_block *b); /* accepts NULL */
+
+struct wc_events;
+
+/* Opens protos.Deliver/DeliverFiltered (filtered) or /Deliver on node and sends the signed
+ * SeekInfo (wc_seek_envelope). Caller frees with wc_events_free. */
+int wc_events_open(struct wc_node *node, const char *channel, const struct lc_signer *signer,
+                   const struct wc_seek *seek, bool filtered, struct lc_errbuf *err,
+                   struct wc_events **ret);
+/* The next block, as wc_deliver_next: 0 and *ret (caller frees), 1 after SUCCESS, LC_ETIMEOUT,
+ * or < 0 for a refusing status (-EACCES for FORBIDDEN, ...) or a gRPC error. */
+int wc_events_next(struct wc_events *e, int timeout_ms, struct lc_errbuf *err,
+                   struct wc_event_block **ret);
+/* Reads blocks until one holds txid: 0 with its block number and validation code;
+ * LC_ETIMEOUT after timeout_ms (0: 30 s); LC_ENOTFOUND when the stream ended first. */
+int wc_events_wait_tx(struct wc_events *e, const char *txid, int timeout_ms, struct lc_errbuf *err,
+                      uint64_t *ret_block, int32_t *ret_code);
+void wc_events_free(struct wc_events *e); /* accepts NULL */
+/* "VALID", "MVCC_READ_CONFLICT", ... for a TxValidationCode; "UNKNOWN" for other numbers. */
+const char *wc_tx_code_name(int32_t code);
+
 #endif
