@@ -85,9 +85,8 @@ static const struct lc_conf_def blocks_def = {
     .n_settings = sizeof blocks_settings / sizeof blocks_settings[0],
 };
 
-/* "oldest" / "newest" / "forever" / a decimal block number. */
-static int parse_position(const char *flag, const char *text, bool is_stop,
-                          enum wc_seek_kind *ret_kind, uint64_t *ret_number)
+int weft_parse_seek_position(const char *cmd, const char *flag, const char *text, bool is_stop,
+                             enum wc_seek_kind *ret_kind, uint64_t *ret_number)
 {
     if (!is_stop && strcmp(text, "oldest") == 0) {
         *ret_kind = WC_SEEK_OLDEST;
@@ -110,7 +109,7 @@ static int parse_position(const char *flag, const char *text, bool is_stop,
             v = v * 10 + (uint64_t)(*p - '0');
     }
     if (!ok || v > (uint64_t)INT64_MAX) {
-        fprintf(stderr, "weft blocks: --%s: '%.40s' is not %s or a block number\n", flag, text,
+        fprintf(stderr, "%s: --%s: '%.40s' is not %s or a block number\n", cmd, flag, text,
                 is_stop ? "newest, forever" : "oldest, newest");
         return -EINVAL;
     }
@@ -225,9 +224,10 @@ int weft_cmd_blocks(int argc, char **argv)
         goto out;
     }
     struct wc_seek seek = {0};
-    if (parse_position("from", lc_conf_str(conf, "from"), false, &seek.start, &seek.start_number) <
-            0 ||
-        parse_position("to", lc_conf_str(conf, "to"), true, &seek.stop, &seek.stop_number) < 0) {
+    if (weft_parse_seek_position("weft blocks", "from", lc_conf_str(conf, "from"), false,
+                                 &seek.start, &seek.start_number) < 0 ||
+        weft_parse_seek_position("weft blocks", "to", lc_conf_str(conf, "to"), true, &seek.stop,
+                                 &seek.stop_number) < 0) {
         status = 2;
         goto out;
     }

@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "client/client.h"
 #include "libcommon/conf.h"
 #include "libcommon/err.h"
 
@@ -83,5 +84,11 @@ int weft_client_split_addresses(const char *flag, const char *text, char ***ret,
 json_t *weft_client_endorsers_json(const struct wc_responses *rs);
 int weft_client_payload_json(json_t *obj, const uint8_t *p, size_t len);
 int weft_client_print_json(json_t *obj);
+
+/* Parses a Deliver position flag of command cmd: "oldest" (start only), "newest", "forever"
+ * (stop only) or a decimal block number up to INT64_MAX. Prints the error, naming cmd and --flag,
+ * and returns -EINVAL otherwise. Shared by weft blocks and weft events. */
+int weft_parse_seek_position(const char *cmd, const char *flag, const char *text, bool is_stop,
+                             enum wc_seek_kind *ret_kind, uint64_t *ret_number);
 
 #endif

@@ -69,39 +69,6 @@ static const struct lc_conf_def events_def = {
     .n_settings = sizeof events_settings / sizeof events_settings[0],
 };
 
-static int parse_position(const char *flag, const char *text, bool is_stop,
-                          enum wc_seek_kind *ret_kind, uint64_t *ret_number)
-{
-    if (!is_stop && strcmp(text, "oldest") == 0) {
-        *ret_kind = WC_SEEK_OLDEST;
-        return 0;
-    }
-    if (strcmp(text, "newest") == 0) {
-        *ret_kind = WC_SEEK_NEWEST;
-        return 0;
-    }
-    if (is_stop && strcmp(text, "forever") == 0) {
-        *ret_kind = WC_SEEK_FOREVER;
-        return 0;
-    }
-    uint64_t v = 0;
-    bool ok = *text != '\0' && strlen(text) <= 18;
-    for (const char *p = text; ok && *p; p++) {
-        if (*p < '0' || *p > '9')
-            ok = false;
-        else
-            v = v * 10 + (uint64_t)(*p - '0');
-    }
-    if (!ok) {
-        fprintf(stderr, "weft events: --%s: '%.40s' is not %s or a block number\n", flag, text,
-                is_stop ? "newest, forever" : "oldest, newest");
-        return -EINVAL;
-    }
-    *ret_kind = WC_SEEK_NUMBER;
-    *ret_number = v;
-    return 0;
-}
-
 int weft_cmd_events(int argc, char **argv)
 {
     struct lc_conf *conf = NULL;
@@ -124,9 +91,10 @@ int weft_cmd_events(int argc, char **argv)
         goto out;
     }
     struct wc_seek seek = {0};
-    if (parse_position("from", lc_conf_str(conf, "from"), false, &seek.start, &seek.start_number) <
-            0 ||
-        parse_position("to", lc_conf_str(conf, "to"), true, &seek.stop, &seek.stop_number) < 0) {
+    if (weft_parse_seek_position("weft events", "from", lc_conf_str(conf, "from"), false,
+                                 &seek.start, &seek.start_number) < 0 ||
+        weft_parse_seek_position("weft events", "to", lc_conf_str(conf, "to"), true, &seek.stop,
+                                 &seek.stop_number) < 0) {
         status = 2;
         goto out;
     }

@@ -103,8 +103,10 @@ int wc_seek_envelope(const char *channel, const struct lc_signer *signer,
 
 /* ---- the stream ----------------------------------------------------------------------------- */
 
-int wc_deliver_open(struct wc_node *orderer, const char *channel, const struct lc_signer *signer,
-                    const struct wc_seek *seek, struct lc_errbuf *err, struct wc_deliver **ret)
+int wc_internal_seek_stream(struct wc_node *node, const char *path, const char *what,
+                            const char *channel, const struct lc_signer *signer,
+                            const struct wc_seek *seek, struct lc_errbuf *err,
+                            struct lc_rpc_stream **ret)
 {
     uint8_t *env_bytes = NULL;
     size_t env_len;
@@ -114,30 +116,42 @@ int wc_deliver_open(struct wc_node *orderer, const char *channel, const struct l
     Common__Envelope *env = common__envelope__unpack(NULL, env_len, env_bytes);
     free(env_bytes);
     if (!env)
-        return lc_fail(err, -ENOMEM, "deliver: out of memory");
-    struct wc_deliver *d = calloc(1, sizeof *d);
-    if (!d) {
-        r = lc_fail(err, -ENOMEM, "deliver: out of memory");
-        goto out;
-    }
-    r = lc_rpc_stream_open(wc_internal_node_rpc(orderer), DELIVER_PATH, -1, &d->stream);
+        return lc_fail(err, -ENOMEM, "%s: out of memory", what);
+    struct lc_rpc_stream *s = NULL;
+    r = lc_rpc_stream_open(wc_internal_node_rpc(node), path, -1, &s);
     if (r < 0) {
-        r = lc_fail(err, r, "deliver %s: %s", wc_node_name(orderer), lc_strerror(r));
+        r = lc_fail(err, r, "%s %s: %s", what, wc_node_name(node), lc_strerror(r));
         goto out;
     }
     /* a connection failure shows in the first receive, which says why */
-    r = lc_rpc_stream_send(d->stream, &env->base, WC_DEFAULT_TIMEOUT_MS);
+    r = lc_rpc_stream_send(s, &env->base, WC_DEFAULT_TIMEOUT_MS);
     if (r < 0 && r != LC_ECLOSED) {
-        r = lc_fail(err, r, "deliver %s: send: %s", wc_node_name(orderer), lc_strerror(r));
+        r = lc_fail(err, r, "%s %s: send: %s", what, wc_node_name(node), lc_strerror(r));
         goto out;
     }
-    *ret = d;
-    d = NULL;
+    *ret = s;
+    s = NULL;
     r = 0;
 out:
-    wc_deliver_free(d);
+    lc_rpc_stream_free(s);
     common__envelope__free_unpacked(env, NULL);
     return r;
+}
+
+int wc_deliver_open(struct wc_node *orderer, const char *channel, const struct lc_signer *signer,
+                    const struct wc_seek *seek, struct lc_errbuf *err, struct wc_deliver **ret)
+{
+    struct wc_deliver *d = calloc(1, sizeof *d);
+    if (!d)
+        return lc_fail(err, -ENOMEM, "deliver: out of memory");
+    int r = wc_internal_seek_stream(orderer, DELIVER_PATH, "deliver", channel, signer, seek, err,
+                                    &d->stream);
+    if (r < 0) {
+        wc_deliver_free(d);
+        return r;
+    }
+    *ret = d;
+    return 0;
 }
 
 /* A Deliver status as our error code. */

@@ -22,38 +22,17 @@ int wc_events_open(struct wc_node *node, const char *channel, const struct lc_si
                    const struct wc_seek *seek, bool filtered, struct lc_errbuf *err,
                    struct wc_events **ret)
 {
-    uint8_t *env_bytes = NULL;
-    size_t env_len;
-    int r = wc_seek_envelope(channel, signer, seek, err, &env_bytes, &env_len);
-    if (r < 0)
-        return r;
-    Common__Envelope *env = common__envelope__unpack(NULL, env_len, env_bytes);
-    free(env_bytes);
-    if (!env)
-        return lc_fail(err, -ENOMEM, "events: out of memory");
     struct wc_events *e = calloc(1, sizeof *e);
-    if (!e) {
-        r = lc_fail(err, -ENOMEM, "events: out of memory");
-        goto out;
-    }
-    r = lc_rpc_stream_open(wc_internal_node_rpc(node), filtered ? FILTERED_PATH : DELIVER_PATH, -1,
-                           &e->stream);
+    if (!e)
+        return lc_fail(err, -ENOMEM, "events: out of memory");
+    int r = wc_internal_seek_stream(node, filtered ? FILTERED_PATH : DELIVER_PATH, "events",
+                                    channel, signer, seek, err, &e->stream);
     if (r < 0) {
-        r = lc_fail(err, r, "events %s: %s", wc_node_name(node), lc_strerror(r));
-        goto out;
-    }
-    r = lc_rpc_stream_send(e->stream, &env->base, WC_DEFAULT_TIMEOUT_MS);
-    if (r < 0 && r != LC_ECLOSED) {
-        r = lc_fail(err, r, "events %s: send: %s", wc_node_name(node), lc_strerror(r));
-        goto out;
+        wc_events_free(e);
+        return r;
     }
     *ret = e;
-    e = NULL;
-    r = 0;
-out:
-    wc_events_free(e);
-    common__envelope__free_unpacked(env, NULL);
-    return r;
+    return 0;
 }
 
 void wc_events_free(struct wc_events *e)

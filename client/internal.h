@@ -23,6 +23,16 @@ bool wc_internal_channel_ok(const char *channel);
 /* The gRPC client of a node (made with the node, thread-safe). */
 struct lc_rpc_client *wc_internal_node_rpc(const struct wc_node *node);
 
+/* Opens a Deliver-style stream (path) on node and sends the signed SeekInfo for seek; errors
+ * name `what` and the node. Shared by the orderer's Deliver and the peer event service. */
+struct lc_rpc_stream;
+struct wc_seek;
+struct lc_signer;
+int wc_internal_seek_stream(struct wc_node *node, const char *path, const char *what,
+                            const char *channel, const struct lc_signer *signer,
+                            const struct wc_seek *seek, struct lc_errbuf *err,
+                            struct lc_rpc_stream **ret);
+
 /* The header pieces every signed message starts with. */
 struct wc_header {
     uint8_t *channel_header; /* packed common.ChannelHeader */
